@@ -1,0 +1,1 @@
+"""Application layer: settings, the ``injury-risk`` CLI, the HTTP API and web pages."""

@@ -1,0 +1,35 @@
+"""Settings of the platform, read from ``INJURY_RISK_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Paths, URLs and defaults shared by the CLI and the service.
+
+    Every field can be set with an environment variable named
+    ``INJURY_RISK_<FIELD>``, for example ``INJURY_RISK_DATABASE_URL``. The
+    defaults keep all state under ``./var/`` so a fresh clone runs without set-up.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="INJURY_RISK_", env_file=None, extra="ignore")
+
+    var_dir: Path = Path("var")
+    database_url: str = "sqlite:///var/injury_risk.db"
+    mlflow_tracking_uri: str = "sqlite:///var/mlflow.db"
+    mlflow_artifact_root: Path = Path("var/mlartifacts")
+    registered_model_name: str = "injury-risk"
+    models_dir: Path = Path("models")
+    reports_dir: Path = Path("var/reports")
+    horizon_days: int = 365
+    log_level: str = "INFO"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Prevention-training planner: course catalogue, tailoring, employer selection and scheduling."""
