@@ -9,7 +9,7 @@ DEMO_EMPLOYERS ?= 20000
 DEMO_YEARS ?= 6
 DEMO_SEED ?= 20261204
 
-.PHONY: run test bench lint venv demo clean
+.PHONY: run test bench lint venv demo clean notebooks
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,12 +28,21 @@ run: demo
 	$(BIN)/injury-risk train
 	$(BIN)/injury-risk backtest --report-out var/backtest.json
 	$(BIN)/injury-risk promote
+	$(BIN)/injury-risk score
+	$(BIN)/injury-risk plan --budget-employers 70 --weeks 26 --out var/plan.xlsx
+	@echo "demo admin API key / 演示管理员 API 密钥:"; $(BIN)/injury-risk keys create --role admin --label "make run demo" | tail -1
+	@echo "demo admin web sign-in / 演示管理员网页登录: admin / $$($(BIN)/injury-risk users create --username admin --role admin --replace 2>/dev/null | tail -1)"
+	$(BIN)/injury-risk serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+notebooks: $(STAMP)
+	$(BIN)/pip install --quiet jupyterlab
+	$(BIN)/jupyter lab notebooks/
 
 lint: $(STAMP)
 	$(BIN)/ruff check risk training api tests benchmarks

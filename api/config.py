@@ -27,6 +27,16 @@ class Settings(BaseSettings):
     reports_dir: Path = Path("var/reports")
     horizon_days: int = 365
     log_level: str = "INFO"
+    # Lower bounds of risk_score for the red, orange and yellow bands (see docs/scoring.md).
+    band_thresholds: str = "0.5,0.2,0.05"
+    # Seconds between two polls of the registry's champion alias and the stored scoring runs.
+    champion_poll_seconds: float = 10.0
+    # Seconds a verified API key's role, scope and revocation are reused before a re-read.
+    api_key_cache_seconds: float = 5.0
+    # The agency's own course catalogue, trainer file and course-effect table; None ships the defaults.
+    training_courses_path: Path | None = None
+    training_trainers_path: Path | None = None
+    training_effects_path: Path | None = None
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,14 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log DEBUG 
 def _register_commands() -> None:
     # Imported here so each command module can import ``app`` from this package.
     from api.cli import data  # noqa: F401
+    from api.cli import demo  # noqa: F401
+    from api.cli import keys  # noqa: F401
+    from api.cli import model  # noqa: F401
+    from api.cli import plan  # noqa: F401
+    from api.cli import public  # noqa: F401
+    from api.cli import score  # noqa: F401
+    from api.cli import serve  # noqa: F401
+    from api.cli import users  # noqa: F401
 
 
 _register_commands()

@@ -127,9 +127,9 @@ HAZARD_MAJOR_FACTOR = {"hazardous_chemicals": 3.0, "confined_space": 3.0, "struc
                        "explosives_dust": 3.0, "lifting_equipment": 1.5, "fall_protection": 1.5}
 
 # Prevention courses (课程编号) by the accident types an employer's section mostly has.
-# TODO: these IDs are placeholders, so training records do not join the planner's catalogue.
-COURSE_BY_SECTION = {"B": "KC-MINE-01", "C": "KC-MECH-01", "D": "KC-ELEC-01",
-                     "E": "KC-FALL-01", "G": "KC-VEH-01", "H": "KC-BURN-01", "*": "KC-GEN-01"}
+# The IDs are course_id values of the shipped catalogue, training/catalog/courses.csv.
+COURSE_BY_SECTION = {"B": "MIN-01", "C": "MFG-01", "D": "ELC-01",
+                     "E": "CON-01", "G": "LOG-01", "H": "SRV-01", "*": "GEN-02"}
 
 # Monthly seasonality (January-December), normalised to mean 1 at generation. Assumption:
 # fewer injuries in February (Spring Festival shutdown), a few more after the restart.
