@@ -1,10 +1,10 @@
 """Export the champion model and its model card to a folder (``models/`` by default).
 
 The export contains a copy of the champion's pyfunc model directory, which
-``mlflow.pyfunc.load_model`` reads without the tracking server, plus
-``model_card.json`` and ``model_card.md``: the data it was trained on (source,
-period, rows, fingerprint), the registered version, metrics by backtest fold
-and by slice, the calibration method and the known limits.
+``mlflow.pyfunc.load_model`` reads without the tracking server. Beside it,
+``model_card.json`` and ``model_card.md`` describe the training data (source,
+period, rows, fingerprint), the registered version, the metrics by backtest
+fold and by slice, the calibration method and the known limits.
 """
 
 from __future__ import annotations
@@ -138,6 +138,12 @@ def _format(value: Any) -> str:
     return str(value)
 
 
+def _format_scores(scores: dict[str, Any]) -> str:
+    if not scores:
+        return "not compared"
+    return ", ".join(f"{name} {_format(value)}" for name, value in scores.items())
+
+
 _CARD_METRICS = ("roc_auc", "pr_auc", "brier", "ece", "calibration_slope", "capture_top_10pct")
 
 
@@ -151,7 +157,7 @@ def render_model_card(card: dict[str, Any]) -> str:
         f"registered {model['created_at']}",
         f"- Horizon: {card['horizon_days']} days after `as_of`",
         f"- Calibration: {card['calibration'].get('method', '—')} "
-        f"(out-of-fold Brier {card['calibration'].get('brier', {})})",
+        f"(out-of-fold Brier: {_format_scores(card['calibration'].get('brier', {}))})",
         "",
         "## 数据 / Data",
         "",

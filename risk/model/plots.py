@@ -81,9 +81,7 @@ def plot_shap_summary(
     plt.figure()
     # An explicit generator keeps the beeswarm's jitter reproducible; shap 0.51 warns when it
     # would fall back to numpy's global RNG after something (hypothesis, for one) seeded it.
-    shap.summary_plot(
-        values, sample, show=False, max_display=20, rng=np.random.default_rng(seed)
-    )
+    shap.summary_plot(values, sample, show=False, max_display=20, rng=np.random.default_rng(seed))
     figure = plt.gcf()
     figure.suptitle(f"SHAP summary, {len(sample)} sampled rows (log-odds)")
     return _save(figure, path)

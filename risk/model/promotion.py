@@ -138,6 +138,8 @@ def promote_candidate(
             f"logged backtest_{metric}_mean; retrain with `injury-risk train --backtest-folds 4`"
         )
 
+    # TODO: when same_data is False the two values come from different folds; refitting the
+    # champion's configuration on the candidate's folds would compare like with like.
     if champion_value is None or _is_better(candidate_value, champion_value, metric):
         client.set_registered_model_alias(name, CHAMPION_ALIAS, candidate.version)
         return _result(

@@ -72,6 +72,16 @@ def _metrics(
     )
 
 
+def _ordered(slice_name: str, labels: pd.Series) -> list[str]:
+    present = set(labels.unique())
+    if slice_name == "size_band":
+        # Size bands read best from small to large, with "unknown" last.
+        return [band for _, band in SIZE_BANDS if band in present] + sorted(
+            present - {band for _, band in SIZE_BANDS}
+        )
+    return sorted(present)
+
+
 def evaluate_scores(scores: ModelScores, test: pd.DataFrame) -> dict[str, object]:
     """Return the metrics of ``scores`` on the test rows, ``calibration_method`` and ``slices``."""
     all_rows = np.ones(len(test), dtype=bool)
@@ -81,7 +91,7 @@ def evaluate_scores(scores: ModelScores, test: pd.DataFrame) -> dict[str, object
     for slice_name, labels in _slice_labels(test).items():
         slices[slice_name] = {
             label: _metrics(scores, test, (labels == label).to_numpy())
-            for label in sorted(labels.unique())
+            for label in _ordered(slice_name, labels)
         }
     entry["slices"] = slices
     return entry

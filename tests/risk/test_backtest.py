@@ -26,6 +26,7 @@ from risk.model.report import MODEL_NAMES, BacktestReport
 from risk.model.xgb import XGBParams
 
 FAST = XGBParams(n_estimators=300, learning_rate=0.1, early_stopping_rounds=30, n_jobs=1)
+BAND_ORDER = ["<10", "10-49", "50-299", ">=300", "unknown"]
 QUARTER_ENDS = [day.date() for day in pd.date_range("2019-12-31", periods=13, freq="QE-DEC")]
 
 
@@ -133,13 +134,9 @@ def test_report_json_shape(signal_report: BacktestReport, tmp_path: Path) -> Non
         for name, entry in fold["models"].items():
             assert set(METRIC_NAMES) <= set(entry)
             assert set(entry["slices"]) == {"size_band", "district", "industry_section"}
-            assert set(entry["slices"]["size_band"]) <= {
-                "<10",
-                "10-49",
-                "50-299",
-                ">=300",
-                "unknown",
-            }
+            bands = list(entry["slices"]["size_band"])
+            assert set(bands) <= set(BAND_ORDER)
+            assert bands == sorted(bands, key=BAND_ORDER.index)
             if name != "oracle":
                 assert "capture_top_10pct_vs_oracle" in entry
     assert set(payload["summary"]) == set(MODEL_NAMES)
