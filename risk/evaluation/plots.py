@@ -342,8 +342,8 @@ def plot_shap_summary(
     import shap
 
     plt.figure()
-    # An explicit generator keeps the beeswarm's jitter reproducible; shap 0.51 warns when it
-    # would fall back to numpy's global RNG after something (hypothesis, for one) seeded it.
+    # An explicit generator keeps the beeswarm's jitter reproducible. Without one, shap 0.51
+    # warns once numpy's global RNG has been seeded (hypothesis seeds it during tests).
     shap.summary_plot(
         np.asarray(contributions),
         features,

@@ -79,8 +79,8 @@ def plot_shap_summary(
     values = explainer.shap_values(xgb.DMatrix(sample, enable_categorical=True))
 
     plt.figure()
-    # An explicit generator keeps the beeswarm's jitter reproducible; shap 0.51 warns when it
-    # would fall back to numpy's global RNG after something (hypothesis, for one) seeded it.
+    # An explicit generator keeps the beeswarm's jitter reproducible. Without one, shap 0.51
+    # warns once numpy's global RNG has been seeded (hypothesis seeds it during tests).
     shap.summary_plot(values, sample, show=False, max_display=20, rng=np.random.default_rng(seed))
     figure = plt.gcf()
     figure.suptitle(f"SHAP summary, {len(sample)} sampled rows (log-odds)")

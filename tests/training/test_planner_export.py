@@ -102,11 +102,11 @@ def test_to_ics_parses_one_event_per_session(plan: TrainingPlan) -> None:
 
 
 def test_write_plan_stored_plan_by_suffix(
-    plan: TrainingPlan, plan_sqlite_engine: Engine, tmp_path: Path
+    plan: TrainingPlan, sqlite_engine: Engine, tmp_path: Path
 ) -> None:
     """A stored plan exports like a fresh one, in the format its file suffix names."""
-    info = save_plan(plan_sqlite_engine, plan, "p", "cli")
-    stored = read_plan(plan_sqlite_engine, info.plan_id)
+    info = save_plan(sqlite_engine, plan, "p", "cli")
+    stored = read_plan(sqlite_engine, info.plan_id)
 
     paths = [write_plan(stored, tmp_path / f"plan{suffix}") for suffix in (".xlsx", ".csv", ".ics")]
 
