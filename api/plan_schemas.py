@@ -17,8 +17,12 @@ class PlanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200, description="Name of the stored plan.")
-    budget_employers: int | None = Field(None, ge=0, description="Maximum number of employers in the plan.")
-    budget_sessions: int | None = Field(None, ge=0, description="Maximum number of sessions over the horizon.")
+    budget_employers: int | None = Field(
+        None, ge=0, description="Maximum number of employers in the plan."
+    )
+    budget_sessions: int | None = Field(
+        None, ge=0, description="Maximum number of sessions over the horizon."
+    )
     budget_trainer_hours: float | None = Field(None, ge=0, description="Maximum total trainer hours.")
     weeks: int = Field(26, ge=1, le=104, description="Planning horizon in weeks.")
     start_date: dt.date | None = Field(
