@@ -27,6 +27,7 @@ from risk import codelists
 from risk.explain import MarginExplanation, encode_matrix, explain_margin, peer_key
 from risk.features.build import build_features
 from risk.features.catalog import feature_specs
+from risk.size_bands import assign_size_bands
 from risk.store.scores import (
     SCORE_COLUMNS,
     finish_scoring_run,
@@ -45,18 +46,6 @@ RISK_BANDS: tuple[tuple[str, str, str], ...] = (
     ("blue", "低风险", "low risk"),
 )
 RISK_BAND_CODES: tuple[str, ...] = tuple(code for code, _, _ in RISK_BANDS)
-
-# Size bands by insured headcount, after the employee thresholds for industrial
-# enterprises in the 2011 SME classification rules (中小企业划型标准规定):
-# micro under 20, small 20-299, medium 300-999, large 1000 and more.
-SIZE_BANDS: tuple[tuple[str, float, str, str], ...] = (
-    ("micro", 20, "微型", "micro"),
-    ("small", 300, "小型", "small"),
-    ("medium", 1000, "中型", "medium"),
-    ("large", float("inf"), "大型", "large"),
-)
-SIZE_BAND_CODES: tuple[str, ...] = tuple(code for code, *_ in SIZE_BANDS) + ("unknown",)
-
 
 @dataclass(frozen=True)
 class BandThresholds:
@@ -102,16 +91,6 @@ def assign_bands(risk_score: np.ndarray, thresholds: BandThresholds) -> np.ndarr
     bounds = [thresholds.red, thresholds.orange, thresholds.yellow]
     conditions = [risk_score >= bound for bound in bounds]
     return np.select(conditions, list(RISK_BAND_CODES[:3]), default=RISK_BAND_CODES[3])
-
-
-def assign_size_bands(headcount: np.ndarray) -> np.ndarray:
-    """Return the size band of each insured headcount; "unknown" where it is missing."""
-    bands = np.full(headcount.shape, "unknown", dtype=object)
-    lower = 0.0
-    for code, upper, _, _ in SIZE_BANDS:
-        bands[(headcount >= lower) & (headcount < upper)] = code
-        lower = upper
-    return bands
 
 
 @dataclass(frozen=True)

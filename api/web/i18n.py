@@ -14,7 +14,8 @@ from typing import Any
 
 from api.problems import preferred_language
 from risk import codelists
-from risk.scoring import RISK_BANDS, SIZE_BANDS
+from risk.scoring import RISK_BANDS
+from risk.size_bands import SIZE_BANDS
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"

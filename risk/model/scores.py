@@ -9,14 +9,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from risk.model.metrics import score_metrics
+from risk.size_bands import SIZE_BAND_CODES, assign_size_bands
 
-# Upper bounds of the insured-headcount bands; the last band is open.
-SIZE_BANDS: tuple[tuple[float, str], ...] = (
-    (10, "<10"),
-    (50, "10-49"),
-    (300, "50-299"),
-    (np.inf, ">=300"),
-)
 SLICE_COLUMNS: dict[str, str] = {
     "size_band": "insured_headcount",
     "district": "district_code",
@@ -35,14 +29,12 @@ class ModelScores:
 
 
 def size_band(headcount: pd.Series) -> pd.Series:
-    """Return the insured-headcount band of each value (``"unknown"`` where missing)."""
-    values = pd.to_numeric(headcount, errors="coerce")
-    bands = pd.Series("unknown", index=headcount.index, dtype="object")
-    lower = -np.inf
-    for upper, label in SIZE_BANDS:
-        bands[(values >= lower) & (values < upper)] = label
-        lower = upper
-    return bands
+    """Return the size band code of each insured headcount (``"unknown"`` where missing).
+
+    The bands are those of :mod:`risk.size_bands`, which the ranking filters use too.
+    """
+    values = pd.to_numeric(headcount, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return pd.Series(assign_size_bands(values), index=headcount.index, dtype="object")
 
 
 def _slice_labels(test: pd.DataFrame) -> dict[str, pd.Series]:
@@ -76,8 +68,8 @@ def _ordered(slice_name: str, labels: pd.Series) -> list[str]:
     present = set(labels.unique())
     if slice_name == "size_band":
         # Size bands read best from small to large, with "unknown" last.
-        return [band for _, band in SIZE_BANDS if band in present] + sorted(
-            present - {band for _, band in SIZE_BANDS}
+        return [band for band in SIZE_BAND_CODES if band in present] + sorted(
+            present - set(SIZE_BAND_CODES)
         )
     return sorted(present)
 

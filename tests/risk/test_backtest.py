@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from factories import make_random_tables
@@ -24,9 +25,10 @@ from risk.model.backtest import (
 from risk.model.metrics import METRIC_NAMES
 from risk.model.report import MODEL_NAMES, BacktestReport
 from risk.model.xgb import XGBParams
+from risk.size_bands import assign_size_bands
 
 FAST = XGBParams(n_estimators=300, learning_rate=0.1, early_stopping_rounds=30, n_jobs=1)
-BAND_ORDER = ["<10", "10-49", "50-299", ">=300", "unknown"]
+BAND_ORDER = ["micro", "small", "medium", "large", "unknown"]
 QUARTER_ENDS = [day.date() for day in pd.date_range("2019-12-31", periods=13, freq="QE-DEC")]
 
 
@@ -157,20 +159,15 @@ def test_report_values_plain_json_types(signal_report: BacktestReport) -> None:
     assert xgboost["poisson_deviance"] is not None
 
 
-def test_size_band_bounds() -> None:
-    """Bands split at 10, 50 and 300 insured workers; missing is its own band."""
-    bands = size_band(pd.Series([0, 9, 10, 49, 50, 299, 300, None]))
+def test_size_band_matches_ranking_bands() -> None:
+    """Backtest slices use the ranking filter's bands; missing or non-numeric is unknown."""
+    headcount = pd.Series([0, 19, 20, 299, 300, 999, 1000, None, "n/a"])
 
-    assert bands.tolist() == [
-        "<10",
-        "<10",
-        "10-49",
-        "10-49",
-        "50-299",
-        "50-299",
-        ">=300",
-        "unknown",
-    ]
+    bands = size_band(headcount)
+
+    assert bands.tolist()[:7] == assign_size_bands(np.array(headcount[:7], dtype=float)).tolist()
+    assert bands.tolist()[7:] == ["unknown", "unknown"]
+    assert bands.index.equals(headcount.index)
 
 
 def test_backtest_unknown_model_rejected() -> None:

@@ -18,7 +18,8 @@ from api.web.exports import Cell, to_csv, to_xlsx
 from api.web.i18n import Translator
 from api.web.queries import RankedRow, RankingFilters, previous_run_id, read_ranking
 from risk.explain import FeatureContext, explain_reasons, peer_key
-from risk.scoring import RISK_BAND_CODES, SIZE_BAND_CODES
+from risk.scoring import RISK_BAND_CODES
+from risk.size_bands import SIZE_BAND_CODES
 
 router = APIRouter()
 
