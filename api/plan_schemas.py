@@ -23,7 +23,9 @@ class PlanRequest(BaseModel):
     budget_sessions: int | None = Field(
         None, ge=0, description="Maximum number of sessions over the horizon."
     )
-    budget_trainer_hours: float | None = Field(None, ge=0, description="Maximum total trainer hours.")
+    budget_trainer_hours: float | None = Field(
+        None, ge=0, description="Maximum total trainer hours."
+    )
     weeks: int = Field(26, ge=1, le=104, description="Planning horizon in weeks.")
     start_date: dt.date | None = Field(
         None, description="Monday of week 1; default the Monday after as_of."

@@ -85,7 +85,7 @@ def plan_frames(plan: TrainingPlan | StoredPlan) -> tuple[pd.DataFrame, pd.DataF
 
 
 def escape_cell(value: object) -> object:
-    """Return ``value`` with a leading apostrophe if it is text that a spreadsheet would evaluate."""
+    """Return ``value`` with a leading apostrophe if it is text a spreadsheet would evaluate."""
     if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
         return "'" + value
     return value
@@ -167,7 +167,8 @@ def _event(row: pd.Series, stamp: str) -> list[str]:
     summary = f"培训 Training: {row['title_zh']}（{row['employer_name']}）"
     description = (
         f"课程 Course: {row['course_id']} {row['title_zh']} / {row['title_en']}\n"
-        f"单位 Employer: {row['employer_name']} ({row['employer_id']}), 区县 district {row['district_code']}\n"
+        f"单位 Employer: {row['employer_name']} ({row['employer_id']}),"
+        f" 区县 district {row['district_code']}\n"
         f"第{row['sequence']}场 session {row['sequence']}, {row['hours']} 学时 hours,"
         f" {row['planned_attendees']} 人 attendees, {row['mode']}\n"
         f"培训机构 Trainer: {row['organisation']} ({row['trainer_id']})"

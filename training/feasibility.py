@@ -67,7 +67,8 @@ def infeasible(constraint: str, detail_zh: str, detail_en: str) -> PlanInfeasibl
     label_zh, label_en = GROUP_LABELS[group]
     return PlanInfeasibleError(
         f"无法在现有约束下排出培训计划：受「{label_zh}」约束。{detail_zh}"
-        f" / No training plan satisfies the request; the binding constraint is {label_en}. {detail_en}",
+        f" / No training plan satisfies the request;"
+        f" the binding constraint is {label_en}. {detail_en}",
         constraint,
     )
 
@@ -123,7 +124,8 @@ def check_requirements(
             available = district_candidates.get(district, 0)
             raise infeasible(
                 f"district_min:{district}",
-                f"区县 {district} 要求至少 {minimum} 家单位，但只有 {available} 家候选单位可以安排。",
+                f"区县 {district} 要求至少 {minimum} 家单位，"
+                f"但只有 {available} 家候选单位可以安排。",
                 f"District {district} needs at least {minimum} employers but only {available}"
                 " candidates can be planned there.",
             )
@@ -141,7 +143,8 @@ def _check_budget_floor(problem: PlanningProblem) -> None:
     if budget.max_employers is not None and needed > budget.max_employers:
         raise infeasible(
             "budget_employers",
-            f"必须纳入的单位和区县最低名额合计至少 {needed} 家，超过预算上限 {budget.max_employers} 家。",
+            f"必须纳入的单位和区县最低名额合计至少 {needed} 家，"
+            f"超过预算上限 {budget.max_employers} 家。",
             f"Must-include employers and district minimum quotas need at least {needed}"
             f" employers, above the budget of {budget.max_employers}.",
         )

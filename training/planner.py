@@ -116,7 +116,8 @@ def prepare_candidates(candidates: pd.DataFrame) -> pd.DataFrame:
     ]
     if errors:
         raise InputDataError(
-            f"候选单位表有 {len(errors)} 处无效数据。 / The candidate frame has {len(errors)} invalid value(s): "
+            f"候选单位表有 {len(errors)} 处无效数据。 / The candidate frame has {len(errors)}"
+            " invalid value(s): "
             + "; ".join(error.describe() for error in errors[:5]),
             errors,
         )
@@ -248,7 +249,8 @@ def _solve_two_stage(problem: PlanningProblem, options: PlanOptions, deadline: f
         if not result.feasible:
             _raise_infeasible(
                 result,
-                lambda relax: solve_selection(
+                # Bind this round's subproblem: the call happens before the loop moves on.
+                lambda relax, sub=sub: solve_selection(
                     sub, _remaining(deadline), options.mip_rel_gap, relax
                 )[0],
                 SELECTION_GROUPS,

@@ -183,7 +183,11 @@ def shap_shares(
 def incident_shares(
     incidents: pd.DataFrame | None, ids: pd.Index, as_of: dt.date, weights: ProfileWeights
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return severity-weighted incident shares and a mask of types with a serious or fatal injury."""
+    """Return severity-weighted incident shares and a serious-injury mask.
+
+    The mask is True where the employer had a serious or fatal injury of that accident type
+    in the lookback window.
+    """
     shares = np.zeros((len(ids), len(ACCIDENT_TYPES)))
     severe = np.zeros_like(shares, dtype=bool)
     if incidents is None or incidents.empty:

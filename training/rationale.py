@@ -164,11 +164,15 @@ def employer_rationale(facts: EmployerFacts) -> tuple[str, str]:
     )
     en = (
         f"Expected {facts.expected_injuries:.2f} injuries in the next 12 months (risk score"
-        f" {_percent(facts.risk_score)}, ranked {facts.risk_rank} of {facts.candidate_count} candidates"
+        f" {_percent(facts.risk_score)}, ranked {facts.risk_rank} of"
+        f" {facts.candidate_count} candidates"
         f" by risk); the risk comes mainly from {types_en}, according to {sources_en}."
     )
     if facts.open_hazards:
-        zh += f"检查发现尚未整改的隐患{facts.open_hazards}项，其中重大隐患{facts.open_major_hazards}项。"
+        zh += (
+            f"检查发现尚未整改的隐患{facts.open_hazards}项，"
+            f"其中重大隐患{facts.open_major_hazards}项。"
+        )
         en += (
             f" {facts.open_hazards} hazard(s) found at inspection are still open,"
             f" {facts.open_major_hazards} of them major."
@@ -178,7 +182,8 @@ def employer_rationale(facts: EmployerFacts) -> tuple[str, str]:
         f"（每场{per_session:.3f}起），按可避免工伤数在候选单位中排第{facts.averted_rank}位。"
     )
     en += (
-        f" The {facts.course_count} course(s) in {facts.session_count} session(s) are expected to avert"
+        f" The {facts.course_count} course(s) in {facts.session_count} session(s)"
+        " are expected to avert"
         f" {facts.averted:.2f} injuries ({per_session:.3f} per session), ranking it"
         f" {facts.averted_rank} of the candidates by injuries averted."
     )

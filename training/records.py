@@ -319,9 +319,10 @@ def change_plan_status(
         row = _version_row(connection, plan_id, version)
         if row.status != before:
             raise PlanStateError(
-                f"培训计划 {plan_id} 第 {version} 版的状态为 {row.status}，只有 {before} 状态才能{_ACTION_ZH[action]}。"
-                f" / Plan {plan_id} version {version} is {row.status}; only a {before} version can be"
-                f" {after}."
+                f"培训计划 {plan_id} 第 {version} 版的状态为 {row.status}，"
+                f"只有 {before} 状态才能{_ACTION_ZH[action]}。"
+                f" / Plan {plan_id} version {version} is {row.status};"
+                f" only a {before} version can be {after}."
             )
         values: dict[str, object] = {"status": after, f"{after}_at": now, f"{after}_by": by}
         if action == "publish":
@@ -396,7 +397,8 @@ def mark_session_delivered(
     """
     if attendees <= 0:
         raise PlanStateError(
-            f"参训人数必须为正整数，收到 {attendees}。 / Attendees must be positive, got {attendees}."
+            f"参训人数必须为正整数，收到 {attendees}。"
+            f" / Attendees must be positive, got {attendees}."
         )
     with engine.begin() as connection:
         row = connection.execute(
@@ -442,14 +444,16 @@ def mark_session_delivered(
 def _check_deliverable(connection: Connection, session: Row[Any], plan_status: str) -> None:
     if plan_status != "published":
         raise PlanStateError(
-            f"培训场次 {session.session_id} 所属计划版本的状态为 {plan_status}，只有已发布计划的场次可以登记完成。"
-            f" / Session {session.session_id} belongs to a {plan_status} plan version; only sessions of a"
-            " published version can be marked delivered."
+            f"培训场次 {session.session_id} 所属计划版本的状态为 {plan_status}，"
+            "只有已发布计划的场次可以登记完成。"
+            f" / Session {session.session_id} belongs to a {plan_status} plan version;"
+            " only sessions of a published version can be marked delivered."
         )
     if session.status == "delivered":
         raise PlanStateError(
             f"培训场次 {session.session_id} 已于 {session.delivered_on} 登记完成。"
-            f" / Session {session.session_id} was already marked delivered on {session.delivered_on}."
+            f" / Session {session.session_id} was already marked delivered"
+            f" on {session.delivered_on}."
         )
     known = connection.execute(
         select(Employer.employer_id).where(Employer.employer_id == session.employer_id)

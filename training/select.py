@@ -105,7 +105,7 @@ def build_selection_model(
     weeks = problem.weeks
     classes = _classes(problem, np.ones(problem.employer_count, dtype=bool))
     flows: dict[tuple[tuple[str, str], int], int] = {}
-    for k, (key, demands) in enumerate(classes.items()):
+    for key, demands in classes.items():
         trainers = problem.demand_trainers[demands[0]]
         upper = (
             np.inf if "trainer_capacity" in relax else problem.trainer_capacity[trainers] * weeks

@@ -43,7 +43,7 @@ def plan_from_candidates(
     budget: PlanBudget,
     options: PlanOptions,
 ) -> TrainingPlan:
-    """Plan over ``candidate_set`` with the incidents, findings and trainings read from the store."""
+    """Plan over ``candidate_set``, reading incidents, findings and trainings from the store."""
     tables = read_tables(engine)
     options = dataclasses.replace(options, as_of=options.as_of or candidate_set.as_of)
     evidence = evidence_from_tables(tables, candidate_set.contributions)

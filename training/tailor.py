@@ -178,7 +178,11 @@ def deliverable_districts(courses: pd.DataFrame, trainers: pd.DataFrame) -> list
 
 
 def _industry_match(candidates: pd.DataFrame, courses: pd.DataFrame) -> np.ndarray:
-    """Return employers x courses: the course lists no industry or the employer's section or division."""
+    """Return employers x courses: True where the course suits the employer's industry.
+
+    A course suits an employer when it lists no industry, or lists the
+    employer's section or division.
+    """
     match_by_code: dict[str, np.ndarray] = {}
     for code in candidates["industry_code"].astype(str).unique():
         keys = {codelists.industry_division_of(code), codelists.industry_section_of(code) or ""}

@@ -17,7 +17,9 @@ app = typer.Typer(
 
 
 @app.callback()
-def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log DEBUG messages.")) -> None:
+def main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log DEBUG messages."),
+) -> None:
     """Configure logging once for every command."""
     level = logging.DEBUG if verbose else getattr(logging, get_settings().log_level.upper(), 20)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -25,15 +27,17 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log DEBUG 
 
 def _register_commands() -> None:
     # Imported here so each command module can import ``app`` from this package.
-    from api.cli import data  # noqa: F401
-    from api.cli import demo  # noqa: F401
-    from api.cli import keys  # noqa: F401
-    from api.cli import model  # noqa: F401
-    from api.cli import plan  # noqa: F401
-    from api.cli import public  # noqa: F401
-    from api.cli import score  # noqa: F401
-    from api.cli import serve  # noqa: F401
-    from api.cli import users  # noqa: F401
+    from api.cli import (
+        data,  # noqa: F401
+        demo,  # noqa: F401
+        keys,  # noqa: F401
+        model,  # noqa: F401
+        plan,  # noqa: F401
+        public,  # noqa: F401
+        score,  # noqa: F401
+        serve,  # noqa: F401
+        users,  # noqa: F401
+    )
 
 
 _register_commands()

@@ -31,7 +31,11 @@ def _parse_quotas(values: list[str] | None, option: str) -> dict[str, int]:
 
 
 def _candidates(engine: object, settings: object, as_of: dt.date | None) -> object:
-    """Return stored candidates, or score every employer with the champion model when none are stored."""
+    """Return the stored candidates, falling back to champion-model scores.
+
+    When no candidates are stored, every employer is scored with the champion model as of
+    ``as_of``, or the latest period end in the store when ``as_of`` is None.
+    """
     from api.champion import MlflowChampionSource
     from risk.labels import latest_as_of
     from risk.scoring import score_employers
@@ -45,7 +49,8 @@ def _candidates(engine: object, settings: object, as_of: dt.date | None) -> obje
     version = source.champion_version()
     if version is None:
         typer.echo(
-            "没有已保存的评分，也没有冠军模型；请先运行 `injury-risk train`、`injury-risk promote`。"
+            "没有已保存的评分，也没有冠军模型；"
+            "请先运行 `injury-risk train`、`injury-risk promote`。"
             " / No stored scores and no champion model; run `injury-risk train` and"
             " `injury-risk promote` first.",
             err=True,
@@ -137,7 +142,8 @@ def plan(
     typer.echo(
         f"{len(result.course_plans)} employers, {len(result.sessions)} sessions,"
         f" {result.expected_injuries_averted:.2f} expected injuries averted;"
-        f" {solve.strategy}, {solve.status}, gap {solve.gap:.4%}, {solve.solve_seconds:.1f} s -> {out}"
+        f" {solve.strategy}, {solve.status}, gap {solve.gap:.4%},"
+        f" {solve.solve_seconds:.1f} s -> {out}"
     )
     if stored is not None:
         typer.echo(f"stored as plan {stored.plan_id} version {stored.version} ({stored.status})")

@@ -62,7 +62,10 @@ def make_candidates(
     headcount: int = 40,
     expected: float = 1.0,
 ) -> pd.DataFrame:
-    """Return ``count`` candidates with the same district and industry and falling expected injuries."""
+    """Return ``count`` candidates in one district and industry.
+
+    Row ``i`` has ``expected / (1 + i)`` expected injuries, so the values fall down the frame.
+    """
     return pd.DataFrame(
         {
             "employer_id": [f"E{i:03d}" for i in range(count)],

@@ -21,7 +21,7 @@ CATALOGUE = Path(__file__).resolve().parents[2] / "training" / "catalog"
 
 
 def test_load_courses_shipped_catalogue_covers_programme() -> None:
-    """The shipped catalogue has 25+ courses covering the required sectors and cross-cutting topics."""
+    """The shipped catalogue has 25+ courses covering required sectors and cross-cutting topics."""
     courses = load_courses()
 
     assert len(courses) >= 25

@@ -106,7 +106,10 @@ def test_plan_courses_trainer_capacity_binding_named(strategy: str) -> None:
 
 
 def test_plan_courses_blackout_binding_named() -> None:
-    """Two must-include employers open only in week 1, one weekly slot: the solver names the conflict."""
+    """The solver names the binding constraint when two must-include employers share one slot.
+
+    Both employers are open only in week 1, and the trainer has one session slot per week.
+    """
     candidates = make_candidates(2, headcount=20)
 
     with pytest.raises(PlanInfeasibleError, match="the binding constraint is") as caught:
@@ -125,7 +128,7 @@ def test_plan_courses_blackout_binding_named() -> None:
 
 
 def test_plan_courses_unfittable_must_include_named() -> None:
-    """A must-include employer needing more sessions than its open weeks allow is named before solving."""
+    """A must-include employer with more sessions than open weeks is named before solving."""
     candidates = make_candidates(1, headcount=40)
 
     with pytest.raises(

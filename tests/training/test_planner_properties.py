@@ -154,7 +154,10 @@ def requests(draw: st.DrawFn) -> dict[str, object]:
 def test_plan_courses_random_requests_keep_every_constraint(
     courses: pd.DataFrame, trainers: pd.DataFrame, request: dict[str, object]
 ) -> None:
-    """Every plan keeps capacity, qualification, district, weekly, blackout, budget and quota limits."""
+    """Plans for random requests keep every planning constraint.
+
+    The checked limits are capacity, qualification, district, weekly, blackout, budget and quota.
+    """
     candidates = request["candidates"]
     options = request["options"]
     budget = request["budget"]

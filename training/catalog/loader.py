@@ -287,7 +287,8 @@ def _raise_if_any(errors: list[RowError], source: str, what_zh: str, what_en: st
     shown = "; ".join(error.describe() for error in errors[:5]) + ("; …" if len(errors) > 5 else "")
     raise CatalogueError(
         f"{what_zh}文件 {source} 有 {len(errors)} 处无效数据，请修正后重新加载。"
-        f" / The {what_en} file {source} has {len(errors)} invalid value(s); fix them and load again."
+        f" / The {what_en} file {source} has {len(errors)} invalid value(s);"
+        " fix them and load again."
         f" {shown}",
         errors,
     )
