@@ -228,3 +228,19 @@ def test_browser_desktop_overview_and_model(visit: Any) -> None:
     page.goto("/web/audit")
     assert page.locator("#audit-table tbody tr").count() >= 1
     desktop.shoot("audit-desktop", guide=True, full_page=False)
+
+
+def test_browser_api_docs_render_from_the_app(visit: Any) -> None:
+    """/docs draws every API operation with Swagger UI served by the app, breaking no CSP rule."""
+    desktop = visit(DESKTOP)
+    page = desktop.page
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+
+    page.goto("/docs")
+    page.wait_for_selector(".opblock-summary-path")
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+
+    assert any("/v1/employers/{employer_id}/explanation" in path for path in paths), paths
+    assert [text for text in console if "Content Security Policy" in text] == []
+    desktop.shoot("api-docs-desktop", full_page=False)
