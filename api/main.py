@@ -17,7 +17,7 @@ from api.auth import KeyAuthenticator
 from api.config import Settings, get_settings
 from api.deps import Services
 from api.problems import install_problem_handlers
-from api.routes import audit, employers, health, model, plans, risk
+from api.routes import audit, docs, employers, health, model, plans, risk
 from api.serving import ChampionSource, ModelHolder
 from api.web import install_web
 from risk.store.db import create_store_engine
@@ -72,7 +72,11 @@ def create_app(
         engine = create_store_engine(settings.database_url)
         source = champion_source or _default_source(settings)
         holder = ModelHolder(
-            engine, source, settings.registered_model_name, settings.champion_poll_seconds
+            engine,
+            source,
+            settings.registered_model_name,
+            settings.champion_poll_seconds,
+            keep_runs_in_memory=settings.serve_scores_from_memory,
         )
         audit_writer = AuditWriter(engine)
         audit_writer.start()
@@ -98,15 +102,18 @@ def create_app(
             engine.dispose()
             logger.info("Service stopped")
 
-    # TODO: /docs loads Swagger UI from a CDN, so the docs page is blank without internet.
+    # FastAPI's own /docs and /redoc load their scripts from a CDN; api.routes.docs
+    # serves a vendored Swagger UI instead.
     app = FastAPI(
         title="工伤预防风险平台 / Injury-prevention risk platform",
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     install_problem_handlers(app)
-    for module in (health, employers, risk, model, audit):
+    for module in (health, employers, risk, model, audit, docs):
         app.include_router(module.router)
     app.include_router(plans.router)
     install_web(app)

@@ -91,6 +91,51 @@ _CATALOG: dict[str, tuple[int, str, str, str, str]] = {
         "路径 {path} 不存在；接口列表见 /docs。",
         "No endpoint at {path!r}; see /docs for the list of endpoints.",
     ),
+    # Planning errors carry their message in both languages as "中文 / English".
+    # plan_problem() passes each half to its template.
+    "plan-infeasible": (
+        422,
+        "没有满足条件的培训计划",
+        "No plan meets the constraints",
+        "{message_zh}",
+        "{message_en}",
+    ),
+    "plan-invalid-input": (
+        422,
+        "计划输入无效",
+        "Invalid planning input",
+        "{message_zh}",
+        "{message_en}",
+    ),
+    "plan-not-found": (
+        404,
+        "未找到培训计划",
+        "Training plan not found",
+        "{message_zh}",
+        "{message_en}",
+    ),
+    "plan-state-conflict": (
+        409,
+        "计划状态不允许此操作",
+        "The plan's state does not allow this",
+        "{message_zh}",
+        "{message_en}",
+    ),
+    "plan-unavailable": (
+        503,
+        "暂时无法生成计划",
+        "A plan cannot be built now",
+        "{message_zh}",
+        "{message_en}",
+    ),
+    "trainer-key-unlinked": (
+        403,
+        "培训机构密钥未关联机构",
+        "Trainer key not linked",
+        "该培训机构密钥尚未关联培训机构；请管理员运行 `injury-risk plans link-key`。",
+        "This trainer key is not linked to a training organisation; an administrator"
+        " links it with `injury-risk plans link-key`.",
+    ),
     "http-error": (
         0,
         "请求错误",
@@ -132,6 +177,18 @@ class ProblemError(Exception):
         self.headers = headers or {}
         self.extra = extra or {}
         self.params = params
+
+
+def split_bilingual(message: str) -> tuple[str, str]:
+    """Split a "中文 / English" message into its halves, or return the message twice."""
+    zh, separator, en = message.partition(" / ")
+    return (zh.strip(), en.strip()) if separator else (message, message)
+
+
+def plan_problem(code: str, error: Exception, extra: dict[str, Any] | None = None) -> ProblemError:
+    """Return the problem ``code`` for a planning error, its message in the caller's language."""
+    zh, en = split_bilingual(str(error))
+    return ProblemError(code, extra=extra, message_zh=zh, message_en=en)
 
 
 def preferred_language(accept_language: str | None) -> str:

@@ -15,6 +15,7 @@ current state has scores: the service keeps serving the old version
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -23,7 +24,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
-from risk.store.scores import ScoringRunInfo, latest_scoring_run
+from risk.store.scores import RunSnapshot, ScoringRunInfo, latest_scoring_run, load_run_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ class ServingState:
     loaded_at: dt.datetime
     # Champion version found in the registry when it differs from ``model``, else None.
     pending_version: str | None = None
+    # The run's scores and explanations in memory, or None to read them from the store.
+    snapshot: RunSnapshot | None = None
 
     @property
     def model_version(self) -> str:
@@ -78,15 +81,25 @@ class ModelHolder:
         Registered model name whose scoring runs are served.
     poll_seconds : float, default=10.0
         Interval between two polls of the registry and the store.
+    keep_runs_in_memory : bool, default=False
+        Load each served run's scores and explanations into a :class:`RunSnapshot`
+        before switching to it, so that single-employer reads need no store round trip.
     """
 
     def __init__(
-        self, engine: Engine, source: ChampionSource, model_name: str, poll_seconds: float = 10.0
+        self,
+        engine: Engine,
+        source: ChampionSource,
+        model_name: str,
+        poll_seconds: float = 10.0,
+        *,
+        keep_runs_in_memory: bool = False,
     ) -> None:
         self.engine = engine
         self.source = source
         self.model_name = model_name
         self.poll_seconds = poll_seconds
+        self.keep_runs_in_memory = keep_runs_in_memory
         self._state: ServingState | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -128,7 +141,7 @@ class ModelHolder:
         if unchanged and current is not None and current.pending_version is None:
             return False
         model = current.model if current is not None else self.source.load(version)
-        self._install(ServingState(self.model_name, model, run, _now()))
+        self._install(ServingState(self.model_name, model, run, _now(), None, self._snapshot(run)))
         return True
 
     def _switch_version(self, current: ServingState, version: str) -> bool:
@@ -141,13 +154,21 @@ class ModelHolder:
                     version,
                     current.model_version,
                 )
-                self._state = ServingState(
-                    current.model_name, current.model, current.run, current.loaded_at, version
-                )
+                self._state = dataclasses.replace(current, pending_version=version)
             return False
         model = self.source.load(version)
-        self._install(ServingState(self.model_name, model, run, _now()))
+        self._install(ServingState(self.model_name, model, run, _now(), None, self._snapshot(run)))
         return True
+
+    def _snapshot(self, run: ScoringRunInfo | None) -> RunSnapshot | None:
+        # Loaded on the refresh thread before the switch, so no request waits for it.
+        if run is None or not self.keep_runs_in_memory:
+            return None
+        current = self._state
+        if current is not None and current.snapshot is not None:
+            if current.snapshot.run_id == run.run_id:
+                return current.snapshot
+        return load_run_snapshot(self.engine, run.run_id, len(run.feature_names))
 
     def _install(self, state: ServingState) -> None:
         previous = self._state

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 # Largest allowed |base_value + sum(contributions) - margin|; float32 sums stay far below it.
 ADDITIVITY_TOLERANCE = 1e-3
-_CHUNK_ROWS = 65_536
+_CHUNK_ROWS = 262_144
 
 FAMILY_LABELS: dict[str, tuple[str, str]] = {
     "exposure": ("参保规模", "insured headcount"),
@@ -168,6 +168,24 @@ class FeatureContext:
     category_labels: dict[str, dict[str, tuple[str, str]]]
     # peer group key ("<industry section>|<size band>") -> mean of each feature, None if undefined
     peer_means: dict[str, tuple[float | None, ...]]
+    # Derived from ``families`` once, because the service explains many employers per context:
+    # the families in order of first appearance, each feature's family index, and each
+    # family's feature positions.
+    family_order: tuple[str, ...] = field(init=False)
+    family_codes: np.ndarray = field(init=False, repr=False)
+    family_members: dict[str, tuple[int, ...]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        order = tuple(dict.fromkeys(self.families))
+        index = {family: code for code, family in enumerate(order)}
+        codes = np.array([index[family] for family in self.families], dtype=np.intp)
+        members = {
+            family: tuple(int(i) for i in np.flatnonzero(codes == code))
+            for code, family in enumerate(order)
+        }
+        object.__setattr__(self, "family_order", order)
+        object.__setattr__(self, "family_codes", codes)
+        object.__setattr__(self, "family_members", members)
 
 
 def feature_context(
@@ -262,10 +280,15 @@ def _reason_text(
 
 def family_totals(context: FeatureContext, contributions: np.ndarray) -> dict[str, float]:
     """Return the summed contribution of each feature family, largest absolute first."""
-    totals: dict[str, float] = {}
-    for family, value in zip(context.families, contributions.tolist(), strict=True):
-        totals[family] = totals.get(family, 0.0) + value
-    return dict(sorted(totals.items(), key=lambda item: -abs(item[1])))
+    sums = np.bincount(
+        context.family_codes,
+        weights=np.asarray(contributions, dtype=np.float64),
+        minlength=len(context.family_order),
+    )
+    # A stable sort keeps families with equal totals in their order of first appearance.
+    order = np.argsort(-np.abs(sums), kind="stable").tolist()
+    values = sums.tolist()
+    return {context.family_order[code]: values[code] for code in order}
 
 
 def explain_reasons(
@@ -275,20 +298,24 @@ def explain_reasons(
     group_key: str,
     *,
     limit: int = 3,
+    totals: dict[str, float] | None = None,
 ) -> list[Reason]:
     """Turn the ``limit`` families with the largest absolute contribution into reasons.
 
     Each reason names the family's feature with the largest contribution of the
     family's sign, the employer's own value and, for numeric features, the mean
-    of its peer group ``group_key`` (see :func:`peer_key`).
+    of its peer group ``group_key`` (see :func:`peer_key`). ``totals`` takes
+    :func:`family_totals` when the caller has it already.
     """
     values = contributions.tolist()
     peers = context.peer_means.get(group_key)
     reasons: list[Reason] = []
-    for family, total in list(family_totals(context, contributions).items())[:limit]:
+    if totals is None:
+        totals = family_totals(context, contributions)
+    for family, total in list(totals.items())[:limit]:
         if total == 0.0:
             break
-        positions = [i for i, name in enumerate(context.families) if name == family]
+        positions = context.family_members[family]
         position = max(positions, key=lambda i: values[i] if total > 0 else -values[i])
         own = float(feature_values[position])
         categorical = context.feature_names[position] in context.categories

@@ -27,7 +27,7 @@ from api.plan_schemas import (
     PlanSummaryPublic,
     SessionPublic,
 )
-from api.problems import ProblemError
+from api.problems import ProblemError, plan_problem
 from api.routes.employers import require_role
 from risk.errors import InputDataError
 from training.errors import PlanInfeasibleError, PlanningError, PlanNotFoundError, PlanStateError
@@ -57,13 +57,22 @@ VersionPath = Annotated[int, Path(ge=1, description="Version number within the p
 ExportFormat = Literal["xlsx", "csv", "ics"]
 
 
+_PROBLEM_CODES = {
+    404: "plan-not-found",
+    409: "plan-state-conflict",
+    503: "plan-unavailable",
+}
+
+
 def _problem(
     status_code: int, error: Exception, extra: dict[str, object] | None = None
 ) -> ProblemError:
-    """Wrap a bilingual planning error; its message already holds Chinese then English."""
-    return ProblemError(
-        "http-error", status=status_code, http_status=status_code, message=str(error), extra=extra
-    )
+    """Return the problem detail of a planning error with HTTP status ``status_code``."""
+    if status_code == 422:
+        code = "plan-infeasible" if isinstance(error, PlanInfeasibleError) else "plan-invalid-input"
+    else:
+        code = _PROBLEM_CODES[status_code]
+    return plan_problem(code, error, extra)
 
 
 def _summary(info: PlanVersionInfo) -> PlanSummaryPublic:
@@ -193,8 +202,6 @@ def _read(services: ServicesDep, plan_id: int, version: int | None) -> StoredPla
         raise _problem(404, exc) from exc
 
 
-# TODO: plan reads show employers' risk scores but are not written to the audit log as
-# employer score reads are; add them once the audit log has a record type for bulk reads.
 @router.get("/plans/{plan_id}", response_model=PlanPublic)
 def read_plan_version(
     plan_id: PlanIdPath,
@@ -203,9 +210,22 @@ def read_plan_version(
     language: LanguageDep,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> PlanPublic:
-    """Return a plan version (the latest by default) with its employers and sessions."""
+    """Return a plan version (the latest by default) with its employers and sessions.
+
+    The plan shows each employer's risk score, so every employer in the response
+    is written to the audit log, as the ranked list does.
+    """
     require_role(principal, PLANNERS)
-    return _plan_public(_visible(_read(services, plan_id, version), principal), language)
+    stored = _visible(_read(services, plan_id, version), principal)
+    services.audit.record_reads(
+        principal,
+        "GET /v1/plans/{plan_id}",
+        stored.employers["employer_id"].tolist(),
+        200,
+        None,
+        stored.info.as_of,
+    )
+    return _plan_public(stored, language)
 
 
 def _change(
@@ -261,16 +281,7 @@ def _organisation(services: ServicesDep, principal: ApiKeyPrincipal) -> str:
     require_role(principal, frozenset({Role.TRAINER}))
     organisation = trainer_organisation(services.engine, principal.key_id)
     if organisation is None:
-        raise ProblemError(
-            "http-error",
-            status=403,
-            http_status=403,
-            message=(
-                "该培训机构密钥尚未关联培训机构；请管理员运行 `injury-risk plans link-key`。"
-                " / This trainer key is not linked to a training organisation; an administrator"
-                " links it with `injury-risk plans link-key`."
-            ),
-        )
+        raise ProblemError("trainer-key-unlinked")
     return organisation
 
 
@@ -304,7 +315,10 @@ def mark_delivered(
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> SessionPublic:
-    """Mark a session delivered, which writes a training record (trainer of its organisation, admin)."""
+    """Mark a session delivered, which writes a training record.
+
+    Allowed for admins and for trainers of the session's organisation.
+    """
     require_role(principal, DELIVERERS)
     organisation = None if principal.role == Role.ADMIN else _organisation(services, principal)
     try:

@@ -27,15 +27,23 @@ def create_store_engine(database_url: str) -> Engine:
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
+        pool: dict[str, int] = {}
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+            # Keep as many idle connections as the service has worker threads (anyio's
+            # default, 40): with SQLAlchemy's default of 5, most requests under load
+            # closed a connection and opened a new one.
+            pool = {"pool_size": _SQLITE_POOL_SIZE, "max_overflow": 10}
+        engine = create_engine(url, **pool)
         event.listen(engine, "connect", _configure_sqlite)
         return engine
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         # psycopg 3 is the driver the project installs; plain postgresql:// would pick psycopg2.
         url = url.set(drivername="postgresql+psycopg")
     return create_engine(url, pool_pre_ping=True)
+
+
+_SQLITE_POOL_SIZE = 40
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,7 +66,7 @@ class ScoringRunInfo:
     finished_at: dt.datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredScore:
     """One employer's stored score with its employer attributes."""
 
@@ -275,16 +276,15 @@ _SCORE_SELECT = select(
 ).outerjoin(Employer, Employer.employer_id == RiskScore.employer_id)
 
 # Built once: the per-request statement then skips SQLAlchemy's statement building.
-_EXPLANATION_QUERY = (
-    _SCORE_SELECT.add_columns(ScoreContribution.contributions, ScoreContribution.feature_values)
-    .join(
-        ScoreContribution,
-        (ScoreContribution.run_id == RiskScore.run_id)
-        & (ScoreContribution.employer_id == RiskScore.employer_id),
-    )
-    .where(
-        RiskScore.run_id == bindparam("run_id"), RiskScore.employer_id == bindparam("employer_id")
-    )
+_RUN_EXPLANATIONS = _SCORE_SELECT.add_columns(
+    ScoreContribution.contributions, ScoreContribution.feature_values
+).join(
+    ScoreContribution,
+    (ScoreContribution.run_id == RiskScore.run_id)
+    & (ScoreContribution.employer_id == RiskScore.employer_id),
+)
+_EXPLANATION_QUERY = _RUN_EXPLANATIONS.where(
+    RiskScore.run_id == bindparam("run_id"), RiskScore.employer_id == bindparam("employer_id")
 )
 _SCORE_QUERY = _SCORE_SELECT.where(
     RiskScore.run_id == bindparam("run_id"), RiskScore.employer_id == bindparam("employer_id")
@@ -335,6 +335,79 @@ def read_employer_explanation(
         contributions=np.frombuffer(row.contributions, dtype="<f4"),
         feature_values=np.frombuffer(row.feature_values, dtype="<f4"),
     )
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """Every score and explanation of one finished scoring run, held in memory.
+
+    A finished run never changes, so a service can serve single-employer
+    reads from this copy without a store round trip. Contributions and feature
+    values are float32 matrices with one row per employer.
+    """
+
+    run_id: int
+    scores: dict[str, StoredScore]
+    positions: dict[str, int]
+    contributions: np.ndarray
+    feature_values: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the two matrices (the score objects come on top)."""
+        return int(self.contributions.nbytes + self.feature_values.nbytes)
+
+    def score(self, employer_id: str) -> StoredScore | None:
+        """Return the employer's score, or None if the run has none."""
+        return self.scores.get(employer_id)
+
+    def explanation(self, employer_id: str) -> StoredExplanation | None:
+        """Return the employer's score with its contributions and feature values, or None."""
+        position = self.positions.get(employer_id)
+        if position is None:
+            return None
+        return StoredExplanation(
+            self.scores[employer_id],
+            self.contributions[position],
+            self.feature_values[position],
+        )
+
+
+def load_run_snapshot(engine: Engine, run_id: int, n_features: int) -> RunSnapshot:
+    """Read every score and explanation of run ``run_id`` into a :class:`RunSnapshot`."""
+    started = time.perf_counter()
+    scores: dict[str, StoredScore] = {}
+    contributions: list[bytes] = []
+    feature_values: list[bytes] = []
+    with engine.connect() as connection:
+        rows = connection.execution_options(yield_per=10_000).execute(
+            _RUN_EXPLANATIONS.where(RiskScore.run_id == run_id)
+        )
+        for row in rows:
+            scores[row.employer_id] = _stored_score(row)
+            contributions.append(row.contributions)
+            feature_values.append(row.feature_values)
+    snapshot = RunSnapshot(
+        run_id=run_id,
+        scores=scores,
+        positions={employer_id: position for position, employer_id in enumerate(scores)},
+        contributions=_matrix(contributions, n_features),
+        feature_values=_matrix(feature_values, n_features),
+    )
+    logger.info(
+        "Loaded scoring run %d into memory: %d employers, %.1f MB of contributions in %.2f s",
+        run_id,
+        len(scores),
+        snapshot.nbytes / 1e6,
+        time.perf_counter() - started,
+    )
+    return snapshot
+
+
+def _matrix(blobs: list[bytes], n_features: int) -> np.ndarray:
+    if not blobs:
+        return np.empty((0, n_features), dtype=np.float32)
+    return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), n_features)
 
 
 def read_ranked_scores(

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
-from api_factories import Fitted
+from api_factories import (
+    SCOPE_DISTRICT,
+    Fitted,
+    Registry,
+    ScoredStore,
+    running_server,
+    service_settings,
+)
+
+import api
+from api.main import create_app
+from api.schemas import ExplanationPublic, RiskScorePublic
 
 ADMIN = "admin"
 
@@ -312,6 +325,22 @@ def test_read_openapi_docs(client: httpx.Client) -> None:
     assert schema.status_code == 200
     assert "/v1/employers/{employer_id}/explanation" in schema.json()["paths"]
     assert docs.status_code == 200
+    assert "/web/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
+    assert "script-src 'self'" in docs.headers["content-security-policy"]
+    assert client.get("/redoc").status_code == 404
+
+
+def test_docs_assets_match_vendored_digests(client: httpx.Client) -> None:
+    """The Swagger UI files the docs page loads are served from the app, unchanged."""
+    folder = Path(api.__file__).parent / "web" / "static" / "vendor" / "swagger-ui"
+    digests = dict(
+        reversed(line.split()) for line in (folder / "SHA256SUMS").read_text().splitlines()
+    )
+
+    for name, digest in digests.items():
+        response = client.get(f"/web/static/vendor/swagger-ui/{name}")
+        assert response.status_code == 200
+        assert hashlib.sha256(response.content).hexdigest() == digest
 
 
 def test_unknown_path_404_problem(client: httpx.Client) -> None:
@@ -321,3 +350,38 @@ def test_unknown_path_404_problem(client: httpx.Client) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"] == "路径 /v1/nothing-here 不存在；接口列表见 /docs。"
+
+
+def test_store_and_memory_reads_give_same_bodies(
+    scored_store: ScoredStore, registry: Registry, keys: dict[str, str], client: httpx.Client
+) -> None:
+    """A service that reads the store returns the same bodies as one holding the run in memory.
+
+    Every body validates against its response model, and the scoped key's 404
+    outside its districts holds on both paths.
+    """
+    admin = {"Authorization": f"Bearer {keys[ADMIN]}"}
+    listed = client.get("/v1/risk", params={"limit": 40}, headers=admin).json()["data"]
+    outside = next(row["employer_id"] for row in listed if row["district_code"] != SCOPE_DISTRICT)
+    settings = service_settings(scored_store, registry).model_copy(
+        update={"serve_scores_from_memory": False}
+    )
+
+    with (
+        running_server(create_app(settings)) as url,
+        httpx.Client(base_url=url, timeout=30) as from_store,
+    ):
+        for row in listed:
+            for path, model in (
+                (f"/v1/employers/{row['employer_id']}/risk", RiskScorePublic),
+                (f"/v1/employers/{row['employer_id']}/explanation", ExplanationPublic),
+            ):
+                memory = client.get(path, headers={**admin, "Accept-Language": "en"})
+                store = from_store.get(path, headers={**admin, "Accept-Language": "en"})
+                assert memory.status_code == store.status_code == 200
+                assert memory.json() == store.json()
+                model.model_validate_json(memory.content)
+        scoped = {"Authorization": f"Bearer {keys['scoped']}"}
+        path = f"/v1/employers/{outside}/explanation"
+        assert client.get(path, headers=scoped).status_code == 404
+        assert from_store.get(path, headers=scoped).status_code == 404

@@ -120,6 +120,24 @@ def test_read_plan_english_and_scoped(
     assert {s["employer_id"] for s in limited["sessions"]} <= ids
 
 
+def test_read_plan_audits_each_employer_shown(
+    plan_service: PlanService, published: dict[str, object]
+) -> None:
+    """A plan shows risk scores, so each employer in the response gets an audit row."""
+    plan_id = published["plan_id"]
+    with _client(plan_service, "admin") as admin:
+        everyone = admin.get(f"/v1/plans/{plan_id}").json()["employers"]
+        district = everyone[0]["district_code"]
+        key, info = create_api_key(plan_service.store.engine, Role.INSPECTOR, [district])
+        scoped = admin.get(f"/v1/plans/{plan_id}", headers={"Authorization": f"Bearer {key}"})
+        audit = admin.get("/v1/audit", params={"key_id": info.key_id, "limit": 1000}).json()
+
+    shown = {e["employer_id"] for e in scoped.json()["employers"]}
+    assert shown == {e["employer_id"] for e in everyone if e["district_code"] == district}
+    assert {row["employer_id"] for row in audit["data"]} == shown
+    assert {row["endpoint"] for row in audit["data"]} == {"GET /v1/plans/{plan_id}"}
+
+
 def test_approve_plan_inspector_forbidden_and_state_conflict(
     plan_service: PlanService, published: dict[str, object]
 ) -> None:
@@ -134,9 +152,9 @@ def test_approve_plan_inspector_forbidden_and_state_conflict(
 
     assert forbidden.status_code == 403
     assert conflict.status_code == 409
+    assert conflict.json()["code"] == "plan-state-conflict"
     assert conflict.json()["detail"] == (
-        f"The request failed (HTTP 409): 培训计划 {plan_id} 第 1 版的状态为 published，只有 draft 状态才能审批。"
-        f" / Plan {plan_id} version 1 is published; only a draft version can be approved."
+        f"Plan {plan_id} version 1 is published; only a draft version can be approved."
     )
 
 
@@ -215,6 +233,8 @@ def test_create_plan_infeasible_names_constraint(plan_service: PlanService) -> N
 
     assert response.status_code == 422
     assert response.json()["constraint"] == "district_min:330127"
+    assert response.json()["code"] == "plan-infeasible"
+    assert response.headers["content-type"].startswith("application/problem+json")
     assert "District 330127 needs at least 1 employers but only 0" in response.json()["detail"]
 
 
@@ -222,11 +242,11 @@ def test_cli_plan_writes_file_and_stores_draft(
     scored_store: ScoredStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`injury-risk plan` plans over the stored scores, writes the XLSX and stores a draft."""
+    from api_factories import MODEL_NAME
     from typer.testing import CliRunner
 
     from api.cli import app
     from api.config import get_settings
-    from api_factories import MODEL_NAME
 
     store = _copy_store(scored_store, tmp_path / "store.db")
     monkeypatch.setenv("INJURY_RISK_DATABASE_URL", store.url)
@@ -235,7 +255,9 @@ def test_cli_plan_writes_file_and_stores_draft(
     out = tmp_path / "plan.xlsx"
 
     try:
-        result = CliRunner().invoke(app, ["plan", "--budget-employers", "5", "--weeks", "8", "--out", str(out)])
+        result = CliRunner().invoke(
+            app, ["plan", "--budget-employers", "5", "--weeks", "8", "--out", str(out)]
+        )
     finally:
         get_settings.cache_clear()
 

@@ -93,11 +93,16 @@ def test_switch_champion_under_concurrent_requests(
         stop.set()
         for thread in threads:
             thread.join(30)
+        served = app.state.services.holder.current
 
     statuses = {status for status, _ in results}
     versions = {version for _, version in results}
     assert statuses == {200}
     assert versions == {"1", "2"}
+    # The new version's run was loaded into memory before the switch.
+    assert served.model_version == "2"
+    assert served.snapshot is not None and served.snapshot.run_id == served.run.run_id
+    assert len(served.snapshot.scores) == len(fitted.scores.scores)
 
 
 def test_switch_to_unscored_version_keeps_serving_old(
