@@ -33,8 +33,8 @@ class Settings(BaseSettings):
     champion_poll_seconds: float = 10.0
     # Seconds a verified API key's role, scope and revocation are reused before a re-read.
     api_key_cache_seconds: float = 5.0
-    # Hold the served run's scores and explanations in memory (about 1 KB per employer,
-    # 0.5 GB at 500,000 employers), so single-employer reads skip the store.
+    # Hold the served run's scores and explanations in memory (about 1.8 KB per employer,
+    # 0.9 GB at 500,000 employers), so single-employer reads skip the store.
     serve_scores_from_memory: bool = True
     # The agency's own course catalogue, trainer file and course-effect table; None ships
     # the defaults.

@@ -168,8 +168,9 @@ def explanation_data(
 ) -> dict[str, object]:
     """Return the explanation endpoint's body as plain data in the shape of ExplanationPublic.
 
-    Every number is a finite Python float or None, so the dictionary serialises
-    to valid JSON as it is. The tests validate it against the response model.
+    Every number is a Python float or None. Optional values that are missing or
+    not finite are None already; the serialiser writes any other NaN as null.
+    The tests validate the body against the response model.
     """
     context = run_context(scored.run)
     score = stored.score
@@ -186,13 +187,13 @@ def explanation_data(
         "as_of": scored.run.as_of.isoformat(),
         "horizon_days": scored.run.horizon_days,
         "employer_id": score.employer_id,
-        "risk_score": finite_or_none(score.risk_score),
+        "risk_score": score.risk_score,
         "risk_band": score.risk_band,
         "risk_band_label": band_label(score.risk_band, language),
         "output_space": "log_odds",
         "note": EXPLANATION_NOTE[language],
-        "base_value": finite_or_none(scored.run.base_value),
-        "margin": finite_or_none(score.margin),
+        "base_value": scored.run.base_value,
+        "margin": score.margin,
         "contributions": _contributions(context, stored, language),
         "families": [
             {"family": family, "label": _family_label(family, language), "contribution": total}

@@ -168,7 +168,13 @@ class ModelHolder:
         if current is not None and current.snapshot is not None:
             if current.snapshot.run_id == run.run_id:
                 return current.snapshot
-        return load_run_snapshot(self.engine, run.run_id, len(run.feature_names))
+        try:
+            return load_run_snapshot(self.engine, run)
+        except Exception:  # memory or store trouble: serve this run from the store instead
+            logger.exception(
+                "Loading scoring run %d into memory failed; its reads go to the store", run.run_id
+            )
+            return None
 
     def _install(self, state: ServingState) -> None:
         previous = self._state

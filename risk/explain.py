@@ -172,8 +172,8 @@ class FeatureContext:
     # the families in order of first appearance, each feature's family index, and each
     # family's feature positions.
     family_order: tuple[str, ...] = field(init=False)
-    family_codes: np.ndarray = field(init=False, repr=False)
-    family_members: dict[str, tuple[int, ...]] = field(init=False, repr=False)
+    family_codes: np.ndarray = field(init=False, repr=False, compare=False)
+    family_members: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         order = tuple(dict.fromkeys(self.families))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from typing import Annotated, Literal
 
 import pandas as pd
@@ -30,7 +31,13 @@ from api.plan_schemas import (
 from api.problems import ProblemError, plan_problem
 from api.routes.employers import require_role
 from risk.errors import InputDataError
-from training.errors import PlanInfeasibleError, PlanningError, PlanNotFoundError, PlanStateError
+from training.errors import (
+    CatalogueError,
+    PlanInfeasibleError,
+    PlanningError,
+    PlanNotFoundError,
+    PlanStateError,
+)
 from training.export import MEDIA_TYPES, export_bytes, to_ics
 from training.models import PlanBudget, PlanOptions
 from training.records import (
@@ -46,6 +53,8 @@ from training.records import (
     trainer_organisation,
 )
 from training.service import load_catalogue, plan_from_store
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1", tags=["plans"])
 
@@ -177,6 +186,10 @@ def create_plan(
         info = save_plan(services.engine, plan, body.name, principal.key_id, body.plan_id)
     except PlanInfeasibleError as exc:
         raise _problem(422, exc, {"constraint": exc.constraint}) from exc
+    except CatalogueError as exc:
+        # The agency's course or trainer file is broken: the service's fault, not the request's.
+        logger.error("Planning failed on an invalid catalogue file: %s", exc)
+        raise _problem(503, exc) from exc
     except InputDataError as exc:
         raise _problem(422, exc) from exc
     except PlanNotFoundError as exc:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 
+from risk.errors import StoreError
 from risk.store.models import Employer
 from risk.store.scoring_models import RiskScore, ScoreContribution, ScoringRun
 
@@ -373,41 +374,53 @@ class RunSnapshot:
         )
 
 
-def load_run_snapshot(engine: Engine, run_id: int, n_features: int) -> RunSnapshot:
-    """Read every score and explanation of run ``run_id`` into a :class:`RunSnapshot`."""
+def load_run_snapshot(engine: Engine, run: ScoringRunInfo) -> RunSnapshot:
+    """Read every score and explanation of the finished ``run`` into a :class:`RunSnapshot`.
+
+    The matrices are allocated once from the run's row count and filled row by
+    row, so loading needs little more memory than the snapshot itself.
+
+    Raises
+    ------
+    StoreError
+        If the stored rows do not match the run's row count.
+    """
     started = time.perf_counter()
+    n_rows, n_features = run.row_count, len(run.feature_names)
+    contributions = np.empty((n_rows, n_features), dtype=np.float32)
+    feature_values = np.empty((n_rows, n_features), dtype=np.float32)
     scores: dict[str, StoredScore] = {}
-    contributions: list[bytes] = []
-    feature_values: list[bytes] = []
+    positions: dict[str, int] = {}
     with engine.connect() as connection:
         rows = connection.execution_options(yield_per=10_000).execute(
-            _RUN_EXPLANATIONS.where(RiskScore.run_id == run_id)
+            _RUN_EXPLANATIONS.where(RiskScore.run_id == run.run_id)
         )
-        for row in rows:
+        for position, row in enumerate(rows):
+            if position >= n_rows:
+                break
             scores[row.employer_id] = _stored_score(row)
-            contributions.append(row.contributions)
-            feature_values.append(row.feature_values)
-    snapshot = RunSnapshot(
-        run_id=run_id,
-        scores=scores,
-        positions={employer_id: position for position, employer_id in enumerate(scores)},
-        contributions=_matrix(contributions, n_features),
-        feature_values=_matrix(feature_values, n_features),
-    )
+            positions[row.employer_id] = position
+            contributions[position] = np.frombuffer(row.contributions, dtype="<f4")
+            feature_values[position] = np.frombuffer(row.feature_values, dtype="<f4")
+    if len(scores) != n_rows or (n_rows and position != n_rows - 1):
+        raise StoreError(
+            f"评分批次 {run.run_id} 的行数与记录不符 / scoring run {run.run_id} records"
+            f" {n_rows} rows but the store returned a different number; rescore with"
+            " `injury-risk score`"
+        )
+
+    # Requests share these arrays, so nothing may write to them.
+    contributions.flags.writeable = False
+    feature_values.flags.writeable = False
+    snapshot = RunSnapshot(run.run_id, scores, positions, contributions, feature_values)
     logger.info(
         "Loaded scoring run %d into memory: %d employers, %.1f MB of contributions in %.2f s",
-        run_id,
-        len(scores),
+        run.run_id,
+        n_rows,
         snapshot.nbytes / 1e6,
         time.perf_counter() - started,
     )
     return snapshot
-
-
-def _matrix(blobs: list[bytes], n_features: int) -> np.ndarray:
-    if not blobs:
-        return np.empty((0, n_features), dtype=np.float32)
-    return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), n_features)
 
 
 def read_ranked_scores(
