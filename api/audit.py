@@ -168,7 +168,8 @@ def audited_read(
     """Record one read of ``employer_id``, with the status the block ends in.
 
     A :class:`ProblemError` raised inside the block (403, 404, ...) is
-    recorded with its status and re-raised; any other exception as 500.
+    recorded with its status and re-raised, any other exception as 500, and a
+    cancellation as 499.
     """
     status = 200
     try:
@@ -178,6 +179,10 @@ def audited_read(
         raise
     except Exception:
         status = 500
+        raise
+    except BaseException:
+        # Cancelled, usually because the client went away: nginx's "client closed request".
+        status = 499
         raise
     finally:
         writer.record_reads(principal, endpoint, [employer_id], status, model_version, as_of)

@@ -188,6 +188,8 @@ def split_bilingual(message: str) -> tuple[str, str]:
 def plan_problem(code: str, error: Exception, extra: dict[str, Any] | None = None) -> ProblemError:
     """Return the problem ``code`` for a planning error, its message in the caller's language."""
     zh, en = split_bilingual(str(error))
+    zh = getattr(error, "message_zh", None) or zh
+    en = getattr(error, "message_en", None) or en
     return ProblemError(code, extra=extra, message_zh=zh, message_en=en)
 
 

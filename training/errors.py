@@ -22,7 +22,19 @@ class CatalogueError(InputDataError):
 
 
 class PlanningError(RiskError):
-    """Base class of errors raised while building or changing a training plan."""
+    """Base class of errors raised while building or changing a training plan.
+
+    The message is the Chinese text, " / ", then the English text. Raisers may
+    also pass the two halves as ``message_zh`` and ``message_en``, so that text
+    quoted from the caller cannot be mistaken for the separator.
+    """
+
+    def __init__(
+        self, message: str, *, message_zh: str | None = None, message_en: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message_zh = message_zh
+        self.message_en = message_en
 
 
 class PlanInfeasibleError(PlanningError, ValueError):
@@ -33,8 +45,15 @@ class PlanInfeasibleError(PlanningError, ValueError):
     message says the same in Chinese and English with the values involved.
     """
 
-    def __init__(self, message: str, constraint: str) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        constraint: str,
+        *,
+        message_zh: str | None = None,
+        message_en: str | None = None,
+    ) -> None:
+        super().__init__(message, message_zh=message_zh, message_en=message_en)
         self.constraint = constraint
 
 

@@ -65,11 +65,15 @@ def infeasible(constraint: str, detail_zh: str, detail_en: str) -> PlanInfeasibl
     """Return the error for a request that ``constraint`` makes infeasible."""
     group = constraint.split(":", 1)[0]
     label_zh, label_en = GROUP_LABELS[group]
+    message_zh = f"无法在现有约束下排出培训计划：受「{label_zh}」约束。{detail_zh}"
+    message_en = (
+        f"No training plan satisfies the request; the binding constraint is {label_en}. {detail_en}"
+    )
     return PlanInfeasibleError(
-        f"无法在现有约束下排出培训计划：受「{label_zh}」约束。{detail_zh}"
-        f" / No training plan satisfies the request;"
-        f" the binding constraint is {label_en}. {detail_en}",
+        f"{message_zh} / {message_en}",
         constraint,
+        message_zh=message_zh,
+        message_en=message_en,
     )
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from api.audit import AuditWriter, audited_read, read_audit_log
 from api.auth import (
+    ApiKeyPrincipal,
     KeyAuthenticator,
     Role,
     create_api_key,
@@ -17,8 +20,10 @@ from api.auth import (
     split_key,
 )
 from api.cli import app
-from api.problems import preferred_language
+from api.problems import plan_problem, preferred_language
 from risk.store import create_store_engine, upgrade_store
+from training.errors import PlanNotFoundError
+from training.feasibility import infeasible
 
 
 @pytest.fixture()
@@ -141,3 +146,52 @@ def test_keys_cli_create_list_revoke(engine: Engine) -> None:
 def test_preferred_language_accept_language(header: str | None, language: str) -> None:
     """Chinese unless Accept-Language ranks English above it."""
     assert preferred_language(header) == language
+
+
+def test_plan_problem_keeps_language_halves_apart() -> None:
+    """A planning message quoting text with " / " still gives each language its own half."""
+    error = infeasible("must_include", "单位 a / b 已受训。", "employer a / b was trained.")
+
+    problem = plan_problem("plan-infeasible", error)
+
+    assert problem.params["message_zh"].endswith("单位 a / b 已受训。")
+    assert problem.params["message_en"].endswith("employer a / b was trained.")
+    assert "单位" not in problem.params["message_en"]
+
+
+def test_plan_problem_splits_plain_bilingual_message() -> None:
+    """An error raised with one "中文 / English" message is split at its separator."""
+    error = PlanNotFoundError("未找到计划 3。 / Plan 3 not found.")
+
+    problem = plan_problem("plan-not-found", error)
+
+    assert problem.params["message_zh"] == "未找到计划 3。"
+    assert problem.params["message_en"] == "Plan 3 not found."
+    assert problem.status == 404
+
+
+@pytest.mark.parametrize(
+    ("raised", "status"),
+    [(asyncio.CancelledError, 499), (RuntimeError, 500), (None, 200)],
+)
+def test_audited_read_status_per_outcome(
+    engine: Engine, raised: type[BaseException] | None, status: int
+) -> None:
+    """A read is audited with 200, 500 for a failure and 499 when the request is cancelled."""
+    writer = AuditWriter(engine)
+    writer.start()
+    _, info = create_api_key(engine, Role.INSPECTOR)
+    principal = ApiKeyPrincipal(info.key_id, Role.INSPECTOR, frozenset())
+
+    try:
+        with audited_read(writer, principal, "GET /x", "E1", "1", None):
+            if raised is not None:
+                raise raised()
+    except BaseException as exc:
+        assert raised is not None and isinstance(exc, raised)
+    writer.flush()
+    rows, total = read_audit_log(engine, employer_id="E1")
+    writer.close()
+
+    assert total == 1
+    assert rows[0].status == status
