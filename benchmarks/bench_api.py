@@ -34,6 +34,7 @@ import httpx
 
 from api.auth import Role, create_api_key
 from benchmarks.bench_features import generate_bench_tables
+from benchmarks.report import write_doc_section
 from risk.labels import as_of_grid, latest_as_of
 from risk.model.tracking import CHAMPION_ALIAS, log_training_run, register_model
 from risk.model.xgb import XGBParams, fit_risk_model
@@ -46,7 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # Arguments of the quick run that `python -m benchmarks` (make bench) makes.
 SMALL_ARGS = ["--employers", "2000", "--seconds", "3", "--runs", "1", "--no-doc"]
 RESULTS = ROOT / "benchmarks" / "results" / "api.json"
-DOC = ROOT / "docs" / "benchmarks.md"
 CONNECTIONS, THREADS = 32, 2
 ENDPOINTS = {"healthz": "/healthz", "explanation": "/v1/employers/{id}/explanation"}
 
@@ -203,19 +203,6 @@ def _doc_section(result: dict[str, Any]) -> str:
     )
 
 
-def _write_doc(section: str) -> None:
-    """Replace the "API" section of docs/benchmarks.md, keeping every other section."""
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n\n"
-    start = text.find("## API\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("" if end < 0 else text[end + 1 :])
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> None:
     """Prepare the store, serve it, load it with wrk and record the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -264,7 +251,7 @@ def main(argv: list[str] | None = None) -> None:
     section = _doc_section(result)
     print(section)  # noqa: T201
     if not args.no_doc:
-        _write_doc(section)
+        write_doc_section("API", section)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.features_reference import LAST_YEAR, generate_bench_tables, run_duckdb
+from benchmarks.report import write_doc_section
 from risk.features import build_features, feature_catalog
 from risk.labels import as_of_grid
 from risk.panel import build_panel
@@ -45,7 +46,6 @@ from risk.tables import COLUMNS, CanonicalTables
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
-DOC = ROOT / "docs" / "benchmarks.md"
 AS_OF = dt.date(2023, 12, 31)
 STORE_TABLES = {
     "employers": "employer",
@@ -294,19 +294,6 @@ def _store_lines(result: dict[str, Any]) -> list[str]:
     ]
 
 
-def _write_doc(section: str) -> None:
-    """Replace the "Features" section of docs/benchmarks.md, keeping every other section."""
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n\n"
-    start = text.find("## Features\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("" if end < 0 else text[end + 1 :])
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text, encoding="utf-8")
-
-
 def _write_sqlite_store(tables: CanonicalTables, path: Path) -> None:
     """Write the tables into a migrated SQLite store, as ingest would leave it."""
     engine = create_store_engine(f"sqlite:///{path}")
@@ -432,7 +419,7 @@ def main(argv: list[str] | None = None) -> None:
     section = _doc_section(result)
     print(section)  # noqa: T201
     if not args.no_doc:
-        _write_doc(section)
+        write_doc_section("Features", section)
 
 
 if __name__ == "__main__":

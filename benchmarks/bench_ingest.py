@@ -37,12 +37,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from benchmarks.report import write_doc_section
 from risk import codelists
 from risk.credit_code import ALPHABET, WEIGHTS
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
-DOC = ROOT / "docs" / "benchmarks.md"
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 FIRST_YEAR = 2019
 DAYS = 5 * 365
@@ -351,18 +351,6 @@ def _doc_section(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _write_doc(section: str) -> None:
-    """Replace the "Ingest" section of docs/benchmarks.md, keeping every other section."""
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n\n"
-    start = text.find("## Ingest\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("" if end < 0 else text[end + 1 :])
-    DOC.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> None:
     """Generate the exports, time the ingest runs and write the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -410,7 +398,7 @@ def main(argv: list[str] | None = None) -> None:
     section = _doc_section(result)
     print(section)  # noqa: T201
     if not args.no_doc:
-        _write_doc(section)
+        write_doc_section("Ingest", section)
 
 
 if __name__ == "__main__":

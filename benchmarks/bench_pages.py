@@ -42,6 +42,7 @@ from api.main import create_app
 from api.serving import LoadedModel
 from api.web.accounts import create_user
 from benchmarks.features_reference import generate_bench_tables
+from benchmarks.report import write_doc_section
 from risk.labels import as_of_grid, latest_as_of
 from risk.model.xgb import RiskModel, XGBParams, fit_risk_model
 from risk.panel import build_panel
@@ -57,7 +58,6 @@ from training.service import load_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "web_pages.json"
-DOC = ROOT / "docs" / "benchmarks.md"
 MODEL_NAME = "injury-risk"
 PASSWORD = "bench-password-1"
 TARGET_MS = 300.0
@@ -268,18 +268,6 @@ def _doc_section(result: dict[str, Any]) -> str:
     )
 
 
-def _write_doc(section: str) -> None:
-    """Replace the "Web pages" section of docs/benchmarks.md, keeping every other section."""
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n\n"
-    start = text.find("## Web pages\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("" if end < 0 else text[end + 1 :])
-    DOC.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> None:
     """Build the store, serve it, time every page and record the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -326,7 +314,7 @@ def main(argv: list[str] | None = None) -> None:
     section = _doc_section(result)
     print(section)  # noqa: T201
     if not args.no_doc:
-        _write_doc(section)
+        write_doc_section("Web pages", section)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmarks.report import write_doc_section
 from risk import codelists
 from training import PlanBudget, PlanOptions, plan_courses
 from training.catalog import load_course_effects, load_courses, load_trainers, validate_trainers
@@ -48,7 +49,6 @@ from training.models import HazardEvidence
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "planner.json"
-DOC = ROOT / "docs" / "benchmarks.md"
 SMALL_ARGS = ["--quick"]
 INDUSTRIES = (
     "C3311",
@@ -360,12 +360,7 @@ def write_doc(results: dict[str, Any]) -> None:
         "Raw results: `benchmarks/results/planner.json` (not committed).",
         "",
     ]
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n\n"
-    start = text.find("## Planner")
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + text[end + 1 :] if end >= 0 else text[:start]
-    DOC.write_text(text.rstrip("\n") + "\n\n" + "\n".join(lines), encoding="utf-8")
+    write_doc_section("Planner", "\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -41,6 +41,7 @@ import joblib
 import numpy as np
 
 from benchmarks.bench_features import generate_bench_tables
+from benchmarks.report import write_doc_section
 from risk.explain import encode_matrix, explain_margin
 from risk.features import build_features
 from risk.labels import as_of_grid, latest_as_of
@@ -58,7 +59,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # Arguments of the quick run that `python -m benchmarks` (make bench) makes.
 SMALL_ARGS = ["--employers", "5000", "--runs", "1", "--no-doc"]
 RESULTS = ROOT / "benchmarks" / "results" / "scoring.json"
-DOC = ROOT / "docs" / "benchmarks.md"
 YEARS = 6
 # Trees are fixed (no early stopping) so the timed model has a known size.
 PARAMS = XGBParams(n_estimators=300, early_stopping_rounds=300, max_depth=4)
@@ -207,19 +207,6 @@ def _doc_section(result: dict[str, Any]) -> str:
     )
 
 
-def _write_doc(section: str) -> None:
-    """Replace the "Scoring" section of docs/benchmarks.md, keeping every other section."""
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n\n"
-    start = text.find("## Scoring\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("" if end < 0 else text[end + 1 :])
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run every step and record the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -261,7 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     section = _doc_section(result)
     print(section)  # noqa: T201
     if not args.no_doc:
-        _write_doc(section)
+        write_doc_section("Scoring", section)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,30 @@
+"""The helper that writes one benchmark's section of docs/benchmarks.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.report import write_doc_section
+
+
+def test_write_doc_section_replaces_in_place(tmp_path: Path) -> None:
+    """A rewritten section keeps its place and the others stay as they were."""
+    doc = tmp_path / "benchmarks.md"
+
+    write_doc_section("A", "## A\n\nold\n", doc)
+    write_doc_section("B", "## B\n\nkept", doc)
+    write_doc_section("A", "## A\n\nnew\n\n\n", doc)
+
+    assert doc.read_text(encoding="utf-8") == "# Benchmarks\n\n## A\n\nnew\n\n## B\n\nkept\n"
+
+
+def test_write_doc_section_prefix_heading_distinct(tmp_path: Path) -> None:
+    """A heading that starts another heading's name does not match it."""
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\n## API docs\n\nother\n", encoding="utf-8")
+
+    write_doc_section("API", "## API\n\nfigures\n", doc)
+
+    assert doc.read_text(encoding="utf-8") == (
+        "# Benchmarks\n\n## API docs\n\nother\n\n## API\n\nfigures\n"
+    )
