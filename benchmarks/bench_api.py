@@ -68,19 +68,7 @@ def _prepare(folder: Path, n_employers: int) -> tuple[dict[str, str], str, list[
     tracking_uri = f"sqlite:///{folder / 'mlflow.db'}"
     engine = create_store_engine(database_url)
     upgrade_store(engine)
-    load_tables(
-        engine,
-        {
-            name: getattr(tables, name)
-            for name in (
-                "employers",
-                "headcounts",
-                "incidents",
-                "hazard_findings",
-                "training_records",
-            )
-        },
-    )
+    load_tables(engine, tables.frames())
     panel = build_panel(tables, as_of_grid(tables)[-6:])
     model = fit_risk_model(panel, params=XGBParams(n_estimators=200, early_stopping_rounds=30))
     run = log_training_run(

@@ -105,19 +105,7 @@ def _build_store(folder: Path, n_employers: int) -> tuple[str, RiskModel, Canoni
     url = f"sqlite:///{folder / 'store.db'}"
     engine = create_store_engine(url)
     upgrade_store(engine)
-    load_tables(
-        engine,
-        {
-            name: getattr(tables, name)
-            for name in (
-                "employers",
-                "headcounts",
-                "incidents",
-                "hazard_findings",
-                "training_records",
-            )
-        },
-    )
+    load_tables(engine, tables.frames())
     # A small model: page time depends on the number of employers, not on the model's quality.
     panel = build_panel(tables, as_of_grid(tables)[-8:])
     model = fit_risk_model(panel, params=XGBParams(n_estimators=60, early_stopping_rounds=10))

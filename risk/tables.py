@@ -202,6 +202,10 @@ class CanonicalTables:
             ].copy(),
         )
 
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """Return the five frames by table name, the form ``load_tables`` takes."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
     def row_counts(self) -> dict[str, int]:
         """Return the number of rows of each frame, for logs and reports."""
-        return {field.name: len(getattr(self, field.name)) for field in fields(self)}
+        return {name: len(frame) for name, frame in self.frames().items()}

@@ -148,10 +148,7 @@ def make_tables(
 
 def with_rows(tables: CanonicalTables, **extra: pd.DataFrame) -> CanonicalTables:
     """Return ``tables`` with each ``extra`` frame's rows appended to the frame of that name."""
-    frames = {
-        name: getattr(tables, name)
-        for name in ("employers", "headcounts", "incidents", "hazard_findings", "training_records")
-    }
+    frames = tables.frames()
     for name, rows in extra.items():
         frames[name] = pd.concat([frames[name], rows], ignore_index=True)
     return CanonicalTables(**frames)

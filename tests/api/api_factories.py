@@ -134,16 +134,7 @@ def make_tables(n_employers: int = 300, seed: int = 11) -> CanonicalTables:
 
 def store_tables(engine: Engine, tables: CanonicalTables) -> None:
     """Load ``tables`` into a migrated store."""
-    load_tables(
-        engine,
-        {
-            "employers": tables.employers,
-            "headcounts": tables.headcounts,
-            "incidents": tables.incidents,
-            "hazard_findings": tables.hazard_findings,
-            "training_records": tables.training_records,
-        },
-    )
+    load_tables(engine, tables.frames())
 
 
 def fit_model(tables: CanonicalTables, seed: int = 1) -> tuple[RiskModel, pd.DataFrame]:
