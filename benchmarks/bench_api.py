@@ -18,7 +18,6 @@ contributions and reasons, and each read writes an audit row, as in service. Res
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -34,7 +33,7 @@ import httpx
 
 from api.auth import Role, create_api_key
 from benchmarks.bench_features import generate_bench_tables
-from benchmarks.report import write_doc_section
+from benchmarks.report import publish
 from risk.labels import as_of_grid, latest_as_of
 from risk.model.tracking import CHAMPION_ALIAS, log_training_run, register_model
 from risk.model.xgb import XGBParams, fit_risk_model
@@ -165,13 +164,13 @@ def _doc_section(result: dict[str, Any]) -> str:
     return (
         "## API\n\n"
         f"`python -m benchmarks.bench_api --employers {result['employers']} --seconds"
-        f" {result['seconds']} --runs {len(health['runs'])}`: one uvicorn worker"
-        " (`injury-risk serve`) on 127.0.0.1 and wrk"
-        f" in another process on the same {result['cpus']}-CPU machine, {THREADS} threads,"
-        f" {CONNECTIONS} connections, {result['seconds']} s per run, {len(health['runs'])} runs"
-        " per endpoint, alternated; the table gives medians over the runs and the total of"
-        " non-2xx responses. Employers are drawn at random for each request; each explanation"
-        " read also writes an audit row. Load average at the end:"
+        f" {result['seconds']} --runs {len(health['runs'])}`. One uvicorn worker"
+        " (`injury-risk serve`) serves on 127.0.0.1, and wrk loads it from another process"
+        f" on the same {result['cpus']}-CPU machine with {THREADS} threads and {CONNECTIONS}"
+        f" connections, {result['seconds']} s per run. The {len(health['runs'])} runs per"
+        " endpoint alternate between the endpoints. The table gives medians over the runs"
+        " and the total of non-2xx responses. Each request draws an employer at random,"
+        " and each explanation read also writes an audit row. Load average at the end:"
         f" {', '.join(f'{value:.1f}' for value in result['load_average'])}.\n\n"
         "| endpoint | requests/s | p50 (ms) | p99 (ms) | non-2xx |\n"
         "| --- | ---: | ---: | ---: | ---: |\n"
@@ -200,7 +199,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=int, default=20, help="wrk duration per endpoint.")
     parser.add_argument("--runs", type=int, default=3, help="wrk runs per endpoint.")
     parser.add_argument("--port", type=int, default=8765, help="Port of the service on 127.0.0.1.")
-    parser.add_argument("--no-doc", action="store_true", help="Do not update docs/benchmarks.md.")
+    parser.add_argument(
+        "--no-doc",
+        action="store_true",
+        help="Only print: update neither docs/benchmarks.md nor the results file.",
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed; run `apt-get install -y wrk` first")
@@ -234,12 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     result["ratio"] = (
         result["explanation"]["requests_per_second"] / result["healthz"]["requests_per_second"]
     )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2), encoding="utf-8")
-    section = _doc_section(result)
-    print(section)  # noqa: T201
-    if not args.no_doc:
-        write_doc_section("API", section)
+    publish(result, RESULTS, "API", _doc_section(result), record=not args.no_doc)
 
 
 if __name__ == "__main__":

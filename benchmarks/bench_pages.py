@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import re
@@ -42,7 +41,7 @@ from api.main import create_app
 from api.serving import LoadedModel
 from api.web.accounts import create_user
 from benchmarks.features_reference import generate_bench_tables
-from benchmarks.report import write_doc_section
+from benchmarks.report import publish
 from risk.labels import as_of_grid, latest_as_of
 from risk.model.xgb import RiskModel, XGBParams, fit_risk_model
 from risk.panel import build_panel
@@ -263,7 +262,11 @@ def main(argv: list[str] | None = None) -> None:
         "--employers", type=int, default=20_000, help="Employers scored and served."
     )
     parser.add_argument("--repeats", type=int, default=20, help="Timed requests per page.")
-    parser.add_argument("--no-doc", action="store_true", help="Do not update docs/benchmarks.md.")
+    parser.add_argument(
+        "--no-doc",
+        action="store_true",
+        help="Only print: update neither docs/benchmarks.md nor the results file.",
+    )
     args = parser.parse_args(argv)
 
     load = os.getloadavg()
@@ -297,12 +300,7 @@ def main(argv: list[str] | None = None) -> None:
         "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
         "load": ", ".join(f"{value:.1f}" for value in load),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2), encoding="utf-8")
-    section = _doc_section(result)
-    print(section)  # noqa: T201
-    if not args.no_doc:
-        write_doc_section("Web pages", section)
+    publish(result, RESULTS, "Web pages", _doc_section(result), record=not args.no_doc)
 
 
 if __name__ == "__main__":

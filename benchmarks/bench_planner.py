@@ -342,14 +342,14 @@ def write_doc(results: dict[str, Any]) -> None:
         " sessions a week; the shipped course catalogue.",
         "",
         f"Demo data (`risk.demo`, years 2020-2025, one data set per seed): a risk model fitted"
-        f" on data up to {demos[0]['as_of']} scores every employer; both plans have the same"
-        f" budget ({demos[0]['budget_employers']} employers, 26 weeks, the shipped trainers),"
-        " leave out employers trained in the previous 12 months and are scheduled by the same"
-        " model. Each is judged on the generator's true expected workplace injuries of the"
+        f" on data up to {demos[0]['as_of']} scores every employer. Both plans have the same"
+        f" budget ({demos[0]['budget_employers']} employers, 26 weeks, the shipped trainers)."
+        " Both leave out employers trained in the previous 12 months, and the same model"
+        " schedules them. Each is judged on the generator's true expected workplace injuries of the"
         " next 12 months times its true training effect"
         f" ({demos[0]['true_effect_relative_reduction']:.0%} fewer injuries, the same for every"
-        ' course). "Top by risk" takes the employers with the highest `risk_score`; those the'
-        ' trainers\' capacity cannot fit drop out. "Same trainer hours" gives the planner the'
+        ' course). "Top by risk" takes the employers with the highest `risk_score`, and those'
+        ' the trainers\' capacity cannot fit drop out. "Same trainer hours" gives the planner the'
         " trainer hours the top-by-risk plan used instead of its employer count.",
         "",
         *_demo_rows(demos),
@@ -391,11 +391,12 @@ def main(argv: list[str] | None = None) -> None:
         "demo": [bench_demo(sizes[2], seed, 70) for seed in seeds],
     }
     print(json.dumps(results, indent=2, ensure_ascii=False, default=str))  # noqa: T201
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(results, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
-    )
+    # A quick run neither replaces the results file nor the doc section of a full run.
     if not args.quick:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(
+            json.dumps(results, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+        )
         write_doc(results)
 
 

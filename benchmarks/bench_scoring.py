@@ -41,7 +41,7 @@ import joblib
 import numpy as np
 
 from benchmarks.bench_features import generate_bench_tables
-from benchmarks.report import write_doc_section
+from benchmarks.report import publish
 from risk.explain import encode_matrix, explain_margin
 from risk.features import build_features
 from risk.labels import as_of_grid, latest_as_of
@@ -214,7 +214,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=3, help="Runs of each explainer.")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--no-doc", action="store_true", help="Do not update docs/benchmarks.md.")
+    parser.add_argument(
+        "--no-doc",
+        action="store_true",
+        help="Only print: update neither docs/benchmarks.md nor the results file.",
+    )
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(_worker(args.worker, args.folder, args.employers)))  # noqa: T201
@@ -243,12 +247,7 @@ def main(argv: list[str] | None = None) -> None:
         result["load_average"] = os.getloadavg()
     result["ratio"] = result["shap"]["seconds"] / result["ours"]["seconds"]
     result["max_difference"] = float(np.abs(ours - theirs).max())
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2), encoding="utf-8")
-    section = _doc_section(result)
-    print(section)  # noqa: T201
-    if not args.no_doc:
-        write_doc_section("Scoring", section)
+    publish(result, RESULTS, "Scoring", _doc_section(result), record=not args.no_doc)
 
 
 if __name__ == "__main__":

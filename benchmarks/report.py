@@ -1,8 +1,10 @@
-"""Write one benchmark's section of ``docs/benchmarks.md``, keeping every other section."""
+"""Record a benchmark's results: the raw JSON and its section of ``docs/benchmarks.md``."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -24,3 +26,26 @@ def write_doc_section(heading: str, section: str, doc: Path = DOC) -> None:
         text = text[:start] + body + rest
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(text, encoding="utf-8")
+
+
+def publish(
+    result: dict[str, Any],
+    results_file: Path,
+    heading: str,
+    section: str,
+    *,
+    record: bool,
+    doc: Path = DOC,
+) -> None:
+    """Print ``section``, and with ``record`` save ``result`` and rewrite the doc section.
+
+    Quick runs pass ``record=False``, so they never replace the figures of a full run.
+    """
+    print(section)  # noqa: T201
+    if not record:
+        return
+    results_file.parent.mkdir(parents=True, exist_ok=True)
+    results_file.write_text(
+        json.dumps(result, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
+    write_doc_section(heading, section, doc)
