@@ -141,7 +141,7 @@ class ModelHolder:
         if unchanged and current is not None and current.pending_version is None:
             return False
         model = current.model if current is not None else self.source.load(version)
-        self._install(ServingState(self.model_name, model, run, _now(), None, self._snapshot(run)))
+        self._install(self._new_state(model, run))
         return True
 
     def _switch_version(self, current: ServingState, version: str) -> bool:
@@ -157,22 +157,25 @@ class ModelHolder:
                 self._state = dataclasses.replace(current, pending_version=version)
             return False
         model = self.source.load(version)
-        self._install(ServingState(self.model_name, model, run, _now(), None, self._snapshot(run)))
+        self._install(self._new_state(model, run))
         return True
+
+    def _new_state(self, model: LoadedModel, run: ScoringRunInfo | None) -> ServingState:
+        return ServingState(self.model_name, model, run, _now(), snapshot=self._snapshot(run))
 
     def _snapshot(self, run: ScoringRunInfo | None) -> RunSnapshot | None:
         # Loaded on the refresh thread before the switch, so no request waits for it.
         if run is None or not self.keep_runs_in_memory:
             return None
-        current = self._state
-        if current is not None and current.snapshot is not None:
-            if current.snapshot.run_id == run.run_id:
-                return current.snapshot
+        current_snapshot = None if self._state is None else self._state.snapshot
+        if current_snapshot is not None and current_snapshot.run_id == run.run_id:
+            return current_snapshot
         try:
             return load_run_snapshot(self.engine, run)
-        except Exception:  # memory or store trouble: serve this run from the store instead
+        except Exception:  # out of memory or a store error: the run is then read from the store
             logger.exception(
-                "Loading scoring run %d into memory failed; its reads go to the store", run.run_id
+                "Loading scoring run %d into memory failed, so its reads go to the store",
+                run.run_id,
             )
             return None
 

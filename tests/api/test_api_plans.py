@@ -132,9 +132,9 @@ def test_read_plan_audits_each_employer_shown(
         scoped = admin.get(f"/v1/plans/{plan_id}", headers={"Authorization": f"Bearer {key}"})
         audit = admin.get("/v1/audit", params={"key_id": info.key_id, "limit": 1000}).json()
 
-    shown = {e["employer_id"] for e in scoped.json()["employers"]}
-    assert shown == {e["employer_id"] for e in everyone if e["district_code"] == district}
-    assert {row["employer_id"] for row in audit["data"]} == shown
+    scoped_ids = {e["employer_id"] for e in scoped.json()["employers"]}
+    assert scoped_ids == {e["employer_id"] for e in everyone if e["district_code"] == district}
+    assert {row["employer_id"] for row in audit["data"]} == scoped_ids
     assert {row["endpoint"] for row in audit["data"]} == {"GET /v1/plans/{plan_id}"}
 
 
